@@ -78,7 +78,10 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         return
     xp = grads[0].backend.xp
     total = total_norm.array if isinstance(total_norm, Tensor) else total_norm
-    coef = python_number(max_norm) / (total + 1e-6)  # (np.float64 / an array-api-strict array: NumPy's error)
+    # (np.float64 / an array-api-strict array: NumPy's error; a 0-d Tensor max_norm, as PyTorch takes, made the
+    # coefficient a Tensor that astype could not read)
+    limit = max_norm.detach().array if isinstance(max_norm, Tensor) else python_number(max_norm)
+    coef = limit / (total + 1e-6)
     coef = xp.minimum(coef, xp.ones_like(coef))  # minimum, not where: a nan norm must propagate
     for g in grads:
         g.array = g.array * xp.astype(coef, g.array.dtype)

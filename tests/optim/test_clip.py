@@ -57,6 +57,10 @@ def test_clip_grad_norm_single_tensor_and_empty(backend):
     np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-12)
     assert np.linalg.norm(ours[0].grad.numpy()) <= 1.0
     assert clip_grad_norm_([ours[-1]], 1.0).item() == 0.0
+    # a 0-d tensor max_norm, as PyTorch takes it (anynn: TypeError from astype of a Tensor coefficient)
+    clip_grad_norm_(ours[1], anynn.tensor(1.0, backend=backend, dtype="float64"))
+    torch.nn.utils.clip_grad_norm_(theirs[1], torch.tensor(1.0, dtype=torch.float64))
+    np.testing.assert_allclose(ours[1].grad.numpy(), theirs[1].grad.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_norm_nonfinite(backend):
