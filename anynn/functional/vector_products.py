@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.tensor import Tensor
+from ..backend import dtype_name
 from ..backend.broadcasting import broadcast_shapes
 from . import broadcast, reduce, shape
 from .value_checks import require_tensor
-from .value_checks import (KernelNotImplementedError, ShapeMismatchError, check_same_dtype, check_tensor_arguments,
-                           one_dim, refuse_complex, refuse_kernel)
+from .value_checks import (_TORCH_DTYPE_NAMES, KernelNotImplementedError, ShapeMismatchError, UnsupportedDTypeError,
+                           check_same_dtype, check_tensor_arguments, one_dim, refuse_complex, refuse_kernel)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -92,7 +93,12 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
                            f"{tuple(x2.shape)}")
     if p < 0:
         raise RuntimeError(f"cdist: p must be non-negative, got {p}")
+    for name, x in (("X1", x1), ("X2", x2)):  # (anynn computed integers in float32)
+        if not x.is_floating_point() and not x.is_complex():
+            raise UnsupportedDTypeError(f"cdist only supports floating-point dtypes, {name} got: "
+                                        f"{_TORCH_DTYPE_NAMES.get(dtype_name(x.dtype), dtype_name(x.dtype))}")
     refuse_complex("cdist", x1, x2)
+    check_same_dtype("cdist", ("x1", "x2"), (x1, x2))  # (PyTorch's kernel: 'expected scalar type Double')
     refuse_kernel("cdist", "cdist", ("float16",), x1, x2)
     difference = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     return _row_norms(difference, p)

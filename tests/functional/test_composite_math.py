@@ -231,6 +231,8 @@ REFUSALS = [
     lambda m, t: t(X).amin(dtype=m.float64),
     lambda m, t: m.logsumexp(t(X), 0, dtype=m.float64),
     lambda m, t: m.nanmean(t(INTS), dtype=m.float64),
+    lambda m, t: m.cdist(t(X), t(X.astype(np.int64))),  # cdist of integers, of two dtypes (anynn computed, promoted)
+    lambda m, t: m.cdist(t(X), t(X.astype(np.float32))),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
