@@ -424,12 +424,16 @@ def python_ints(value: Any) -> Any:
     other values as given. PyTorch's int and int-tuple arguments take them (its parser reads ``__index__``):
     ``F.max_pool2d(x, np.int64(2))``, ``x.squeeze(np.int64(0))``. A 0-d integer Tensor too, as PyTorch reads it
     (``x.squeeze(torch.tensor(0))``: 'iteration over a 0-d tensor' before). A bool stays a bool, for the refusals."""
-    if type(value) is int or value is None:
+    kind = type(value)
+    if kind is int or value is None:
+        return value
+    if kind is tuple or kind is list or isinstance(value, (tuple, list)):  # (a shape: its Python ints asked cheaply)
+        for v in value:
+            if type(v) is not int and _foreign_int(v):
+                return tuple(operator.index(v) if _foreign_int(v) else v for v in value)
         return value
     if _foreign_int(value):
         return operator.index(value)
-    if isinstance(value, (tuple, list)) and any(_foreign_int(v) for v in value):
-        return tuple(operator.index(v) if _foreign_int(v) else v for v in value)
     return value
 
 
