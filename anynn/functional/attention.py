@@ -25,7 +25,7 @@ from ..backend import dtype_name, op
 from ..backend.typing import Namespace
 from .dropout import draw_generator, keep_mask
 from .formulas.softmax import softmax, softmax_backward
-from .value_checks import ShapeMismatchError, UnsupportedDTypeError
+from .value_checks import InvalidValueError, ShapeMismatchError, UnsupportedDTypeError
 from .value_checks import check_same_dtype, refuse_complex
 
 _NEG_INF = -math.inf
@@ -219,11 +219,12 @@ def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropou
         raise ValueError(f"{where}: batch dimensions of query {q_shape}, key {k_shape} and value {v_shape} "
                          "do not broadcast")
     if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"{where}: dropout_p must be in [0, 1), got {dropout_p}")
+        raise InvalidValueError(f"{where}: dropout_p must be in [0, 1), got {dropout_p}")  # (PyTorch: RuntimeError)
     scores_shape = batch + (q_shape[-2], k_shape[-2])
     if attn_mask is not None:
         if is_causal:
-            raise ValueError(f"{where}: give either attn_mask or is_causal=True, not both")
+            raise InvalidValueError(f"{where}: give either attn_mask or is_causal=True, not both (PyTorch: 'Explicit "
+                                    "attn_mask should not be set when is_causal=True', a RuntimeError)")
         attn_mask = _as_mask(attn_mask, query, where)
         broadcast = broadcast_shapes(tuple(attn_mask.shape), scores_shape)
         if broadcast is None or len(broadcast) != len(scores_shape) or any(

@@ -16,7 +16,7 @@ from ..backend import Backend, DeviceRNG, dtype_name
 from ..backend.typing import Namespace
 from ..init import default_generator, step_generator
 from .inplace_option import in_place
-from .value_checks import KernelNotImplementedError, ShapeMismatchError, is_real_floating
+from .value_checks import InvalidValueError, KernelNotImplementedError, ShapeMismatchError, is_real_floating
 
 
 class DropoutFunction(Function):
@@ -60,7 +60,8 @@ def check_dropout_p(name: str, p: float) -> float:
         raise ProbabilityTypeError(f"{name}: dropout probability must be a number, got {type(p).__name__} {p!r}")
     p = float(p)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+        # (PyTorch: ValueError from its Python check, RuntimeError for NaN, which passes it, from its kernel)
+        raise InvalidValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
     return p
 
 

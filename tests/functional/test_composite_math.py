@@ -233,6 +233,8 @@ REFUSALS = [
     lambda m, t: m.nanmean(t(INTS), dtype=m.float64),
     lambda m, t: m.cdist(t(X), t(X.astype(np.int64))),  # cdist of integers, of two dtypes (anynn computed, promoted)
     lambda m, t: m.cdist(t(X), t(X.astype(np.float32))),
+    lambda m, t: m.addcmul(t(INTS > 2), t(INTS > 2), t(INTS > 1)),  # bool: no kernel (anynn computed)
+    lambda m, t: m.ldexp(t(X), t(X > 0)),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
@@ -349,6 +351,11 @@ REFUSALS = [
     lambda m, t: m.isclose(t(X), t(VEC[:3])),
     # a comparison with None or a list: PyTorch's TypeError (anynn returned NotImplemented, the operator's answer)
     lambda m, t: t(X).eq(None), lambda m, t: m.lt(t(X), [1.0]), lambda m, t: t(X).ge_(None),
+    # PyTorch's kernels' RuntimeError (anynn: ValueError alone)
+    lambda m, t: m.nn.functional.dropout(t(X), float("nan")),
+    lambda m, t: m.nn.functional.scaled_dot_product_attention(t(X), t(X), t(X), dropout_p=1.5),
+    lambda m, t: m.nn.functional.scaled_dot_product_attention(t(X), t(X), t(X), attn_mask=t(X[:, :3] > 0),
+                                                              is_causal=True),
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),
