@@ -305,10 +305,25 @@ def _symbolic_var(x: Any, axis: Any, axes: tuple[int, ...], keepdims: bool, corr
     return sum(squares, axis=axis, keepdims=keepdims) / make_tensor(freedom, x.backend, None, 0)
 
 
+class NonzeroCount(Function):
+    """The nonzeros of x (any shape) counted over ``axis``, in x's dtype: the norm of order 0. Recorded, so the result
+    requires grad as PyTorch's, but its backward gives x no gradient (None: ``x.grad`` stays None after
+    ``backward()``, as PyTorch's, where a zero derivative would be stored as zeros)."""
+
+    axis: tuple[int, ...]
+    keepdims: bool
+
+    def forward(self, xp: Namespace, x: Any) -> Any:
+        return xp.sum(xp.astype(x != 0, x.dtype), axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, xp: Namespace, g: Any) -> None:
+        return None
+
+
 def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
     """PyTorch's norms of order ``p <= 0`` over ``dim``: ``-inf`` the smallest magnitude; ``0`` the count of nonzeros,
-    kept on the graph (gradient 0); a negative ``p`` 0 on a lane holding a zero, with gradient 0 over that lane
-    (``|0| ** p`` is inf there)."""
+    on the graph without a gradient (`NonzeroCount`); a negative ``p`` 0 on a lane holding a zero, with gradient 0 over
+    that lane (``|0| ** p`` is inf there)."""
     from .elementwise import where
 
     xp = x.backend.xp
@@ -317,9 +332,7 @@ def _nonpositive_norm(x: Any, p: float, dim: Any, keepdim: bool) -> Any:
     if p == 0:
         if xp.isdtype(x.array.dtype, "complex floating"):
             x = abs(x)  # a count is real: the magnitudes' (nonzero where x is)
-        count = (x != 0).astype(x.dtype).sum(dim=dim, keepdim=keepdim)
-        return where(xp.ones_like(count.array, dtype=xp.bool), count,
-                     x.sum(dim=dim, keepdim=keepdim))
+        return NonzeroCount.apply(x, axis=_axes(dim, x.ndim), keepdims=keepdim)
     zero = x.array == 0
     safe = where(zero, xp.ones_like(x.array), x)
     value = (abs(safe) ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)

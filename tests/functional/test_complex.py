@@ -274,14 +274,18 @@ def test_facts_and_identities(backend):
 @pytest.mark.parametrize("call", [lambda lib, z: lib.linalg.vector_norm(z, 0, dim=1), lambda lib, z: lib.norm(z, 0),
                                   lambda lib, z: z.norm(0, dim=0, keepdim=True)], ids=["vector_norm", "norm", "method"])
 def test_norm_of_order_zero_of_complex_is_a_real_count_as_torch(backend, call):
-    """The count of nonzeros is real (it was complex128), on the graph with a zero gradient."""
+    """The count of nonzeros is real (it was complex128), on the graph (it requires grad) but with no gradient: the
+    input's .grad stays None after backward, as PyTorch's (it was zeros), of complex and of real inputs."""
     z = np.array([[0.1 - 1.2j, 0j, 2 + 1j], [0j, 1j, 0j]])
-    ours = make(backend, z, requires_grad=True)
-    out, ref = call(anynn, ours), call(torch, torch.tensor(z, requires_grad=True))
-    assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.") == "float64"
-    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
-    out.sum().backward()
-    np.testing.assert_array_equal(ours.grad.numpy(), np.zeros_like(z))
+    for values in (z, z.real):
+        ours, theirs = make(backend, values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        out, ref = call(anynn, ours), call(torch, theirs)
+        assert dtype_name(out.dtype) == str(ref.dtype).removeprefix("torch.") == "float64"
+        np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+        assert out.requires_grad and ref.requires_grad
+        out.sum().backward()
+        ref.sum().backward()
+        assert ours.grad is None and theirs.grad is None
 
 
 def test_angle_of_real_and_of_zero_as_torch(backend):
