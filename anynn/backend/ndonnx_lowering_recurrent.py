@@ -46,7 +46,11 @@ def recurrent_sequence(fn: Any, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: A
     axes0 = const([0], np.int64)
     initial_h = None if h0 is None else op.unsqueeze(var(h0), axes0)
     attributes: dict[str, Any] = dict(hidden_size=hidden, direction="reverse" if fn.reverse else "forward")
-    inputs = [var(x), const(_reorder(weights[0], kind)), const(_reorder(weights[1], kind)), bias, None, initial_h]
+    # a packed batch over lengths known as the graph runs (`anynn.functional.recurrent_masked`): ONNX's
+    # sequence_lens, whose steps past a sequence's end keep its state and give zeros, as the masked loop
+    lengths = None if fn.lengths is None else op.cast(var(fn.lengths), to=np.int32)
+    inputs = [var(x), const(_reorder(weights[0], kind)), const(_reorder(weights[1], kind)), bias, lengths,
+              initial_h]
     if kind == "lstm":
         initial_c = None if c0 is None else op.unsqueeze(var(c0), axes0)
         y, y_h, y_c = op.lstm(*inputs, initial_c, **attributes)

@@ -4,7 +4,7 @@ Gate layouts follow PyTorch: ``weight_ih`` is (G*H, H_in) and ``weight_hh`` is (
 gates stacked as ``i, f, g, o`` for the LSTM (G = 4), ``r, z, n`` for the GRU (G = 3, the n-gate
 using ``r * (W_hn h + b_hn)``) and one block for the plain RNN (G = 1, tanh or relu).
 
-The step math is written once (``_step_forward`` / ``_step_backward``; the LSTM's pointwise step is
+The step math is written once (`anynn.functional.recurrent_steps`; the LSTM's pointwise step is
 `anynn.backend.portable.recurrent.lstm_step`, whose fast path is one CUDA kernel); the cell Functions wrap a
 single step, the sequence Functions loop over time with the input projection ``x @ W_ih.T`` done for
 all steps in one matmul (the LSTM's in-place loop folds it into each step's product instead), and in
@@ -21,92 +21,13 @@ from typing import Any
 
 from ..autograd.primitive import Function
 from ..backend import op
-from ..backend.arrays import at_set, is_writeable
-from ..backend.arrays import device_of as device
-from ..backend.portable.recurrent import lstm_step, lstm_step_backward
+from ..backend.arrays import is_writeable
 from ..backend.typing import Namespace
-from . import recurrent_complex
-from .formulas.logistic import sigmoid
+from . import recurrent_complex, recurrent_masked
+from .recurrent_steps import _flat, _gate_rows, _step_backward, _step_forward, _zero_states
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
-
-def _gate_rows(xp: Namespace, like: Any, n: int, sigmoid_value: float, g_value: float) -> Any:
-    """A (4n,) row holding ``sigmoid_value`` on the i, f, o blocks and ``g_value`` on the g block."""
-    row = xp.full((4 * n,), sigmoid_value, dtype=like.dtype, device=device(like))
-    return at_set(row, slice(2 * n, 3 * n), g_value)
-
-
-def _step_forward(xp: Namespace, kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any, tuple[Any, ...]]:
-    """One time step from the input part ``gi`` (N, G*H) and the recurrent part ``gh = h @ W_hh.T (+ b)``.
-
-    For ``rnn_*`` and ``lstm`` the caller may fold both biases into ``gi``; for ``gru`` ``gh`` must
-    carry ``b_hh`` (its n block is multiplied by ``r``). Returns ``(h_new, c_new or None, cache)``.
-    """
-    if kind == "lstm":
-        # the sequence's step (and its CUDA kernel's formula), feature-major, i, f, o rows halved
-        pre = ((gi + gh) * _gate_rows(xp, gi, c.shape[-1], 0.5, 1.0)).mT
-        h_cell, c_new, f, partners, through_h = lstm_step(xp, pre, c.mT, False)
-        return h_cell.mT, c_new.mT, (f, partners, through_h)
-    if kind == "gru":
-        n = h.shape[-1]
-        rz = sigmoid(xp, gi[..., :2 * n] + gh[..., :2 * n])  # both gates in one pass (7 array calls, not 14)
-        r, z = rz[..., :n], rz[..., n:]
-        hn = gh[..., 2 * n:]
-        cand = xp.tanh(gi[..., 2 * n:] + r * hn)
-        return (1.0 - z) * cand + z * h, None, (r, z, cand, hn, h)
-    pre = gi + gh
-    if kind == "rnn_tanh":
-        h_new = xp.tanh(pre)
-    else:
-        h_new = xp.where(pre > 0, pre, xp.zeros_like(pre))
-    return h_new, None, (h_new,)
-
-
-def _step_backward(xp: Namespace, kind: str, cache: tuple[Any, ...], dh: Any,
-                   dc: Any) -> tuple[Any, Any, Any, Any]:
-    """Gradients of one step: ``(d gi, d gh, dh_direct, dc_prev)``.
-
-    ``dh_direct`` is the part of dL/dh_prev that does not go through ``W_hh`` (GRU only, else None);
-    the caller adds ``d gh @ W_hh``.
-    """
-    if kind == "lstm":
-        f, partners, through_h = cache
-        d_pre, carry = lstm_step_backward(xp, dh.mT, None if dc is None else dc.mT, f, partners, through_h, False)
-        d_pre = d_pre.mT * _gate_rows(xp, d_pre, f.shape[0], 1.0, 4.0)  # the g block's factor 4
-        return d_pre, d_pre, None, carry.mT
-    if kind == "gru":
-        r, z, cand, hn, h_prev = cache
-        d_cand = dh * (1.0 - z) * (1.0 - cand * cand)
-        d_r = d_cand * hn * r * (1.0 - r)
-        d_z = dh * (h_prev - cand) * z * (1.0 - z)
-        d_gi = xp.concat([d_r, d_z, d_cand], axis=-1)
-        d_gh = xp.concat([d_r, d_z, d_cand * r], axis=-1)
-        return d_gi, d_gh, dh * z, None
-    (h_new,) = cache
-    if kind == "rnn_tanh":
-        d_pre = dh * (1.0 - h_new * h_new)
-    else:
-        # h_new, not zeros, where it is 0 (pre <= 0 or NaN): the same values, and recorded (create_graph) the
-        # gradient reads the output as PyTorch's threshold_backward does, so a penalty on it differentiates to
-        # zeros in x, h and the biases (through relu's zero slope), not None
-        d_pre = xp.where(h_new > 0, dh, h_new)
-    return d_pre, d_pre, None, None
-
-
-def _flat(x: Any, xp: Namespace) -> Any:
-    return x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
-
-
-
-def _zero_states(xp: Namespace, like: Any, size: int, dtype: Any, first: bool = True) -> Any:
-    """Zeros (N, size) (``first``) or (size, N) for ``like`` with N on its axis 0 (first) or its only axis; N may
-    be symbolic (``None``: an ONNX export with a dynamic batch), then it is read from ``like`` when the graph runs."""
-    batch = like.shape[0]
-    if batch is not None:
-        return xp.zeros((batch, size) if first else (size, batch), dtype=dtype, device=device(like))
-    column = xp.zeros_like(like[:, :1] if first else like[None, :], dtype=dtype)  # (N, 1) or (1, N)
-    return column + xp.zeros((1, size) if first else (size, 1), dtype=dtype, device=device(like))
 
 class _Recurrent(Function):
     """Shared parts: gate bookkeeping and weight gradients from the stacked gate gradients."""
@@ -189,6 +110,7 @@ class RecurrentSequence(_Recurrent):
 
     reverse: bool = False
     scanned: bool = False  # the LSTM ran as one scan (`_lstm_forward_scan`)
+    lengths: Any = None  # (N,) int: the steps each sequence runs, masked (`recurrent_masked`); None: all L
 
     def forward(self, xp: Namespace, x: Any, h0: Any, c0: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
                 b_hh: Any = None, w_hr: Any = None) -> tuple[Any, ...]:
@@ -198,6 +120,8 @@ class RecurrentSequence(_Recurrent):
                              f"time axis is symbolic (an ONNX export with it in dynamic_axes): a float64 layer or an "
                              f"LSTM with proj_size records its steps one by one (onnxruntime's LSTM/GRU/RNN operators "
                              f"take float32, without projections); export it in float32 or with a fixed length")
+        if self.lengths is not None:
+            return recurrent_masked.masked_forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         if self.kind == "lstm":
             return self._lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         gi_all, b_gh = self._projections(xp, x, w_ih, b_ih, b_hh)
@@ -219,6 +143,8 @@ class RecurrentSequence(_Recurrent):
         return ys[0], h
 
     def backward(self, xp: Namespace, d_out: Any, dh: Any, dc: Any = None) -> tuple[Any, ...]:
+        if self.lengths is not None:
+            return recurrent_masked.masked_backward(self, xp, d_out, dh, dc)
         if self.kind == "lstm":
             return self._lstm_backward(xp, d_out, dh, dc)
         dh = xp.zeros_like(self.prev_all[0, ...]) if dh is None else dh
@@ -470,7 +396,8 @@ def gru_cell(x: Any, h: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None
 
 
 def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weight_hh: Any, bias_ih: Any = None,
-                       bias_hh: Any = None, reverse: bool = False, weight_hr: Any = None) -> tuple[Any, ...]:
+                       bias_hh: Any = None, reverse: bool = False, weight_hr: Any = None,
+                       lengths: Any = None) -> tuple[Any, ...]:
     """Run one recurrent layer in one direction over a time-major sequence (one autograd node).
 
     Parameters
@@ -482,6 +409,9 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
     weight_hr : (P, H), optional
         LSTM only (PyTorch's ``proj_size``): the hidden state is projected, ``h_t = (o * tanh(c_t)) @ W_hr.T``,
         so h0, ``out`` and ``h_n`` have P features and ``weight_hh`` is (4H, P).
+    lengths : (N,) int Tensor, optional
+        Sequence ``n`` runs its first ``lengths[n]`` steps only, as in a packed batch: its state is carried
+        unchanged past them and its outputs there are zeros (`anynn.functional.recurrent_masked`).
 
     Returns
     -------
@@ -493,5 +423,8 @@ def recurrent_sequence(mode: str, x: Any, h0: Any, c0: Any, weight_ih: Any, weig
         raise ValueError(f"recurrent_sequence: weight_hr (proj_size) is for the LSTM only, got mode {mode!r}")
     if recurrent_complex.is_complex(x, h0, weight_ih):
         return recurrent_complex.sequence(mode, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, reverse, weight_hr)
+    if lengths is not None:
+        return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, kind=mode,
+                                       reverse=reverse, lengths=lengths.array)
     return RecurrentSequence.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, kind=mode,
                                    reverse=reverse)

@@ -22,7 +22,7 @@ from ..functional.shape import concat, permute, reshape, stack
 from .linear import new_parameter
 from .module import Module
 from .recurrent_packed import run_packed
-from .utils.rnn import PackedSequence
+from .utils.rnn import PackedSequence, RecordedLengthsPack, recorded_pack
 from .validate import RecurrentDTypeError, ShapeMismatch, check_input
 
 
@@ -272,6 +272,10 @@ class RNNBase(_UniformInit):
         zeros when omitted. Returns ``(output, h_n)`` (``(output, (h_n, c_n))`` for the LSTM) with
         output (L, N, D*H) (batch first if asked, (L, D*H) unbatched) and h_n, c_n shaped like h0.
         """
+        if isinstance(input, RecordedLengthsPack):  # lengths known as a graph runs: the padded batch, masked
+            check_input(self, input.data, ndim=(3,), last_dim=self.input_size, dtype_error=RecurrentDTypeError)
+            x, last = self._layers(input.data, self._states(hx, input.data, True), input.lengths)
+            return recorded_pack(x, input.lengths), (tuple(last) if self._kind == "lstm" else last[0])
         if isinstance(input, PackedSequence):
             return run_packed(self, input, hx)
         check_input(self, input, ndim=(2, 3), last_dim=self.input_size, dtype_error=RecurrentDTypeError)
@@ -284,7 +288,18 @@ class RNNBase(_UniformInit):
             x = reshape(x, (x.shape[0], 1, x.shape[1]))
         elif self.batch_first:
             x = permute(x, (1, 0, 2))
-        states = self._states(hx, x, batched)
+        x, last = self._layers(x, self._states(hx, x, batched))
+        if not batched:
+            x = reshape(x, (x.shape[0], x.shape[2]))
+            last = [reshape(s, (s.shape[0], s.shape[2])) for s in last]
+        elif self.batch_first:
+            x = permute(x, (1, 0, 2))
+        return (x, tuple(last)) if self._kind == "lstm" else (x, last[0])
+
+    def _layers(self, x: Tensor, states: list[Any], lengths: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
+        """Every layer and direction over the time-major ``x`` (L, N, H_in) from ``states`` (see `_states`): the
+        last layer's output (L, N, D*H) and the final states [h_n[, c_n]] (D*num_layers, N, H). With ``lengths``
+        sequence n runs its first lengths[n] steps only (`anynn.functional.recurrent_masked`)."""
         finals: list[list[Any]] = [[] for _ in states]
         for layer in range(self.num_layers):
             outs = []
@@ -295,20 +310,14 @@ class RNNBase(_UniformInit):
                 c0 = states[1][k] if self._kind == "lstm" and states[1] is not None else None
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, suffix)
                 result = recurrent_sequence(self._kind, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1,
-                                            weight_hr=w_hr)
+                                            weight_hr=w_hr, lengths=lengths)
                 outs.append(result[0])
                 for final, value in zip(finals, result[1:]):
                     final.append(value)
             x = outs[0] if len(outs) == 1 else concat(outs, axis=-1)
             if self.dropout > 0.0 and self.training and layer < self.num_layers - 1:
                 x = self._dropout(x)
-        last = [stack(f, axis=0) for f in finals]
-        if not batched:
-            x = reshape(x, (x.shape[0], x.shape[2]))
-            last = [reshape(s, (s.shape[0], s.shape[2])) for s in last]
-        elif self.batch_first:
-            x = permute(x, (1, 0, 2))
-        return (x, tuple(last)) if self._kind == "lstm" else (x, last[0])
+        return x, [stack(f, axis=0) for f in finals]
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"

@@ -77,6 +77,30 @@ def test_packed_layer_gradients(backend, rng, mode):
     check_gradients(backend, run, x, *states)
 
 
+@pytest.mark.parametrize("mode", ["rnn_relu", "lstm", "gru"])
+def test_lengths_known_only_as_a_graph_runs_give_the_packed_results(rng, mode):
+    """Lengths whose values exist only as a graph runs (an ONNX export's input, a compiled step's traced tensor)
+    keep the batch padded (rnn.recorded_pack, what pack_padded_sequence makes of them) and mask each sequence's
+    steps past its end: outputs, final states and every gradient are the packed batch's (an LSTM projection too)."""
+    extra = {"proj_size": 2} if mode == "lstm" else {}
+    layer = _layer(mode, 2, 3, num_layers=2, bidirectional=True, seed=0, **extra).to(dtype="float64")
+    x = anynn.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    states = [anynn.tensor(rng.standard_normal((4, 3, n)), requires_grad=True) for n in ((2, 3) if extra else (3,))]
+    lengths = [2, 4, 1]
+    results = []
+    for pack in (rnn.pack_padded_sequence(x, lengths, enforce_sorted=False),
+                 rnn.recorded_pack(x, anynn.tensor(lengths))):
+        out, h = layer(pack, tuple(states) if mode == "lstm" else states[0])
+        padded = rnn.pad_packed_sequence(out, padding_value=-1.0, total_length=5)[0]
+        values = [padded, *(h if mode == "lstm" else (h,))]
+        weights = np.random.default_rng(1)  # (the same weighting of each output for both)
+        total = sum((v * anynn.tensor(weights.standard_normal(tuple(v.shape)))).sum() for v in values)
+        results.append([v.detach().numpy() for v in values] + [
+            g.numpy() for g in anynn.autograd.grad(total, [x, *states, *layer.parameters()])])
+    for packed, masked in zip(*results):
+        np.testing.assert_allclose(masked, packed, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("lengths", [[4, 4, 2, 1], [2, 4, 1, 3], [2, 4, 2, 3]])  # ties keep their order
 def test_packing_matches_torch(backend, rng, lengths, batch_first):

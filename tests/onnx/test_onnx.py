@@ -429,6 +429,24 @@ class MaskedSeq2Seq(nn.Module):
         return self.transformer(src, tgt, tgt_mask=mask)
 
 
+class PackedLengths(nn.Module):
+    """A text encoder over a padded batch and its lengths, a graph input: packed (unsorted) for a bidirectional
+    two-layer LSTM and a GRU, padded back to the input's length (ONNX's sequence_lens, as PyTorch's exporter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(6, 4, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = nn.GRU(8, 3)
+
+    def forward(self, x: Any, lengths: Any) -> Any:
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, (h, _) = self.lstm(packed)
+        padded, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+        out, h_gru = self.gru(nn.utils.rnn.pack_padded_sequence(padded.transpose(0, 1), lengths,
+                                                                enforce_sorted=False))
+        return padded, h, nn.utils.rnn.pad_packed_sequence(out, padding_value=-1.0)[0], h_gru
+
+
 class Recurrent64(nn.Module):
     """float64 recurrent layers (onnxruntime's LSTM/GRU/RNN are float32 only) and an LSTM projection: their own
     step math, over a symbolic length one ONNX Loop each."""
@@ -498,6 +516,9 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                                             batch_first=True)),
                                   lambda n, t: (_floats(n, t, 6), _floats(4, n, 8), _floats(4, n, 8) + 1),
                                   ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 11)),
+    # packed sequences whose lengths are a graph input (refused before: their values build the packed layout)
+    "packed_lengths": (PackedLengths, lambda n, t: (_floats(n, t, 6), np.random.default_rng(n + t).integers(
+        1, t + 1, n)), ({0: "batch", 1: "length"}, {0: "batch"}), (5, 1, 9)),
     # the causal mask and positions made in the forward from tgt.shape[1]: a SymInt (tests/onnx/test_symbolic_sizes)
     "causal_decoder_lengths": (CausalDecoder, lambda n, t: (_floats(n, t, 8), _floats(n, t + 1, 8)),
                                ({0: "batch", 1: "length"}, {0: "batch", 1: "memory"}), (4, 1, 7)),

@@ -13,8 +13,11 @@ from typing import Any, NamedTuple, Sequence
 
 from ...autograd.tensor import Tensor
 from ...backend.devices import device_of as device
+from ...backend.symbolic import SymInt
 from ...factories import tensor as _tensor
+from ...functional.elementwise import where
 from ...functional.padding import pad
+from ...functional.recurrent_masked import active_steps
 from ...functional.shape import concat, permute, reshape, stack, take_rows
 from ...functional.value_checks import InvalidValueError, ShapeMismatchError
 
@@ -75,6 +78,23 @@ class PackedSequence(NamedTuple):
             return self
         return PackedSequence(data, self.batch_sizes, *(None if i is None else i.to(data.backend)
                                                         for i in (self.sorted_indices, self.unsorted_indices)))
+
+
+class RecordedLengthsPack(PackedSequence):
+    """What `pack_padded_sequence` gives for lengths whose values exist only when a graph runs (an ONNX export's
+    input, a compiled step's traced tensor): the batch stays padded, ``data`` the time-major (L, B, *) input, and
+    ``lengths`` (B,) int64 rides beside it (``batch_sizes`` and the indices are None: their values are those of
+    the lengths). A recurrent layer runs it masked (`anynn.functional.recurrent_masked`), `pad_packed_sequence`
+    undoes it; the values are those of the packed batch, as PyTorch's exporter writes packed sequences."""
+
+    lengths: Tensor
+
+
+def recorded_pack(x: Tensor, lengths: Tensor) -> RecordedLengthsPack:
+    """A `RecordedLengthsPack` of the time-major ``x`` (L, B, *) and its ``lengths`` (B,) int64."""
+    pack = RecordedLengthsPack(x, None, None, None)  # type: ignore[arg-type]
+    pack.lengths = lengths
+    return pack
 
 
 def _int64(values: Any, like: Tensor, host: bool = False) -> Tensor:
@@ -169,8 +189,11 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     if input.ndim < 2:
         raise ValueError(f"{name}: expected input of at least 2 dimensions (time and batch), got shape "
                          f"{tuple(input.shape)}")
-    sizes = _host_ints(name, lengths)
     x = permute(input, (1, 0) + tuple(range(2, input.ndim))) if batch_first else input
+    if isinstance(lengths, Tensor) and lengths.ndim == 1 and _known_ints(lengths) is None and \
+            lengths.backend.is_traced(lengths.array):
+        return recorded_pack(x, lengths.to(dtype="int64"))
+    sizes = _host_ints(name, lengths)
     steps, batch = int(x.shape[0]), int(x.shape[1])
     if len(sizes) != batch:
         raise ShapeMismatchError(f"{name}: Expected `len(lengths)` to be equal to batch_size, but got {len(sizes)} "
@@ -205,6 +228,8 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     Sequences come back in their original order; ``T`` is the longest length, or ``total_length``.
     Differentiable in ``sequence.data``.
     """
+    if isinstance(sequence, RecordedLengthsPack):
+        return _padded(sequence, batch_first, padding_value, total_length)
     data, sizes = sequence.data, batch_sizes_of(sequence)
     steps, batch = len(sizes), sizes[0]
     if total_length is not None:
@@ -232,6 +257,38 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
         padded = permute(padded, (1, 0) + tuple(range(2, padded.ndim)))
     original = [lengths[i] for i in _invert(order)]
     return padded, _int64(original, data, host=True)
+
+
+def _padded(sequence: RecordedLengthsPack, batch_first: bool, padding_value: float,
+            total_length: Any) -> tuple[Tensor, Tensor]:
+    """`pad_packed_sequence` of a `RecordedLengthsPack`: its steps past each sequence's end as ``padding_value``,
+    ``total_length`` steps where given (a size the graph reads as it runs where it is a symbolic one), else the
+    longest length's in a recording (ONNX export), the input's own in a compiled step (whose shapes are static)."""
+    data, lengths = sequence.data, sequence.lengths
+    xp = data.backend.xp
+    active = active_steps(xp, data.array, lengths.array)
+    active = active[(...,) + (None,) * (data.ndim - 3)]  # (L, B, 1, ...): by indexing, symbolic axes and all
+    padded = where(Tensor._make(active, data.backend, None, 0), data, padding_value)
+    if total_length is None and hasattr(data.backend, "symbolic_shape"):  # (a recording: sizes read as it runs)
+        padded = padded[:SymInt(xp.max(lengths.array), "max(lengths)")]  # the longest sequence's steps, as eager
+    elif total_length is not None:
+        missing = total_length - steps_of(data)
+        if not isinstance(missing, int) or missing:
+            if isinstance(missing, int) and missing < 0:
+                raise ValueError(f"Expected total_length to be at least the length of the longest sequence in "
+                                 f"input, but got total_length={total_length} and max sequence length being "
+                                 f"{data.shape[0]}")
+            padded = pad(padded, [0, 0] * (data.ndim - 1) + [0, missing], value=padding_value)
+    if batch_first:
+        padded = permute(padded, (1, 0) + tuple(range(2, padded.ndim)))
+    return padded, lengths
+
+
+def steps_of(x: Tensor) -> Any:
+    """The size of ``x``'s first axis: an int, or a `SymInt` the graph reads as it runs (an ONNX export's symbolic
+    axis)."""
+    size = x.array.shape[0]
+    return size if size is not None else x.backend.symbolic_shape(x.array)[0]
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
