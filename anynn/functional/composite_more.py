@@ -26,7 +26,7 @@ from .unary import unary
 from .value_checks import (KernelNotImplementedError, check_one_backend, check_reducible, check_same_dtype, checked_dim,
                            python_ints, refuse_boolean, refuse_complex, refuse_float_ints, refuse_numbers)
 from .vector_products import outer
-from .value_checks import require_tensor
+from .value_checks import refuse_kernel, require_tensor
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -297,6 +297,8 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """``input * 2**other`` (``torch.ldexp``; broadcast); integers give float32, both operands get gradients. input: a
     tensor, as PyTorch's (other may be a number)."""
     refuse_numbers("ldexp", input=input)
+    if not input.is_complex():  # a bool exponent of a real input: PyTorch's kernel has none (a complex one: pow)
+        refuse_kernel("ldexp", "ldexp_cpu_exp", ("bool",), other)
     from .unary import exp2
 
     a, b = elementwise.as_common_floating(input, other)

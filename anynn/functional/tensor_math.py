@@ -28,7 +28,7 @@ from .set_ops import (allclose, argwhere, bincount, bucketize, count_nonzero, eq
                       searchsorted, unique)
 from .statistics import median, std_mean, var_mean
 from .type_promotion import result_type, result_type_of
-from .value_checks import check_one_backend, refuse_boolean_pair, refuse_numbers
+from .value_checks import KernelNotImplementedError, check_one_backend, refuse_boolean_pair, refuse_numbers
 from .unary import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
                     cosh, erf, erfc, exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, sinh, square, tan)
 from .vector_products import cdist, cross, dot, ger, outer
@@ -166,6 +166,9 @@ def addcmul(input: Tensor, tensor1: Any, tensor2: Any, *deprecated: Any, value: 
     if deprecated:
         value, (tensor1, tensor2) = tensor1, scale_first("addcmul", tensor1, (tensor2, *deprecated), *_VALUE_FIRST)
     refuse_numbers("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
+    if dtype_name(result_type_of(input, tensor1, tensor2)) == "bool":  # (anynn computed with bool arithmetic)
+        raise KernelNotImplementedError("addcmul: \"addcmul_cpu_out\" not implemented for 'Bool', as in PyTorch; cast "
+                                        "the tensors first")
     tensor1, tensor2, value = _scaled_pair("addcmul", input, tensor1, tensor2, value)
     return input + value * tensor1 * tensor2
 

@@ -233,6 +233,8 @@ REFUSALS = [
     lambda m, t: m.nanmean(t(INTS), dtype=m.float64),
     lambda m, t: m.cdist(t(X), t(X.astype(np.int64))),  # cdist of integers, of two dtypes (anynn computed, promoted)
     lambda m, t: m.cdist(t(X), t(X.astype(np.float32))),
+    lambda m, t: m.addcmul(t(INTS > 2), t(INTS > 2), t(INTS > 1)),  # bool: no kernel (anynn computed)
+    lambda m, t: m.ldexp(t(X), t(X > 0)),
     lambda m, t: m.rot90(t(X), 1, (1, 1)),
     lambda m, t: m.rot90(t(X), 1, (0, 1, 2)),
     lambda m, t: m.rot90(t(X), 1, (0, 2)),
