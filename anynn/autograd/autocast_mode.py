@@ -138,29 +138,47 @@ def autocast_operands(family: str, op: str, *args: Any) -> tuple[Any, ...]:
 
 def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``args`` with the floating Tensors cast by the rule of ``family`` for their device type."""
+    plan = _plan(family, op, args)
+    if plan is None:
+        return args
+    target, cast = plan
+    return tuple(_cast(a, target) if isinstance(a, Tensor) and id(a) in cast else a for a in args)
+
+
+def dtype_under_autocast(family: str, op: str, tensor: Tensor) -> DType:
+    """The dtype an op of ``family`` runs ``tensor`` in when it is its only floating operand: its own, or
+    autocast's (a float16 input of a float32-family loss: float32). Nothing is cast."""
+    if not (active_threads and state.active):
+        return tensor.array.dtype
+    plan = _plan(family, op, (tensor,))
+    return tensor.array.dtype if plan is None else plan[0]
+
+
+def _plan(family: str, op: str, args: tuple[Any, ...]) -> tuple[DType, set[int]] | None:
+    """The dtype autocast's rule of ``family`` casts to and the ids of the ``args`` it casts; None: nothing cast."""
     backend = None
     for a in args:
         if isinstance(a, Tensor):
             backend = a.backend
             break
     if backend is None:
-        return args
+        return None
     device_type = _device_type(backend)
     name = getattr(state, device_type, None)
     if name is None:
-        return args
+        return None
     action = RULES[family][device_type]
     if action is None:
-        return args
+        return None
     xp = backend.xp
     floats = [a for a in args if isinstance(a, Tensor) and _is_float(xp, a.array.dtype)]
     if action == _LOWER:
         floats = [a for a in floats if a.array.dtype != xp.float64]  # float64 is never lowered, as PyTorch
         if not floats:
-            return args
+            return None
         target = _low_dtype(backend, name, op)
         if target is None:
-            return args
+            return None
         cast = {id(a) for a in floats if a.array.dtype != target}
     elif action == _FLOAT32:
         target = xp.float32
@@ -172,9 +190,7 @@ def cast_family(family: str, op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
         raise RuntimeError(f"{op}: torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are "
                            "unsafe to autocast on CUDA; use binary_cross_entropy_with_logits or BCEWithLogitsLoss "
                            "(safe to autocast), or leave the autocast region for this loss (as PyTorch)")
-    if not cast:
-        return args
-    return tuple(_cast(a, target) if isinstance(a, Tensor) and id(a) in cast else a for a in args)
+    return (target, cast) if cast else None
 
 
 def _is_float(xp: Namespace, dtype: DType) -> bool:

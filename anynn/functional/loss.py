@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.autocast_mode import dtype_under_autocast
 from ..autograd.primitive import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
@@ -399,14 +400,19 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     if weight is not None:
         losses = Huber.apply(input, target, reduction="none", delta=float(delta))
         return weighted("huber_loss", losses, weight, input, reduction, False)
-    return _in_dtype_of(input, Huber.apply(input, target, reduction=reduction, delta=float(delta)))
+    return _in_dtype_of(input, Huber.apply(input, target, reduction=reduction, delta=float(delta)), Huber)
 
 
-def _in_dtype_of(operand: Any, loss: Tensor) -> Tensor:
+def _in_dtype_of(operand: Any, loss: Tensor, function: type) -> Tensor:
     """``loss`` in ``operand``'s floating dtype, where PyTorch's kernel writes into a tensor of that dtype (huber_loss
-    into the input's, BCE with logits into the target's: a float32 input beside a float64 target gives float32)."""
-    if isinstance(operand, Tensor) and operand.is_floating_point() and loss.dtype != operand.dtype:
-        return loss.to(operand.dtype)
+    into the input's, BCE with logits into the target's: a float32 input beside a float64 target gives float32).
+    The operand's dtype is the one ``function`` runs it in: under autocast, after autocast's cast (float16 inputs
+    of a float32-family loss give float32)."""
+    if isinstance(operand, Tensor) and operand.is_floating_point():
+        dtype = (operand.array.dtype if function.autocast is None else
+                 dtype_under_autocast(function.autocast, function.__name__, operand))
+        if loss.array.dtype != dtype:
+            return loss.astype(dtype)
     return loss
 
 
@@ -474,7 +480,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     weight = _binary_option(name, "weight", weight, input)
     pos_weight = _binary_option(name, "pos_weight", pos_weight, input)
     return _in_dtype_of(target, BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
-                                                                   reduction=reduction))
+                                                                   reduction=reduction), BinaryCrossEntropyWithLogits)
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: bool | None = None,

@@ -17,7 +17,7 @@ from ..backend.arrays import check
 from ..backend.typing import Namespace
 from .elementwise import as_common_floating
 from .formulas.logistic import softplus as _softplus
-from .loss import _device, _Reduced
+from .loss import _device, _in_dtype_of, _Reduced
 from .loss_inputs import _type_name, check_broadcast_together, check_broadcasts_to, check_input, float_target
 from .loss_reduction import check_reduction, check_same_shape, data_of, legacy_reduction, option_array
 from .scatter_reduce import IndexingError
@@ -258,7 +258,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     check_broadcast_together("hinge_embedding_loss", input=input, target=target)
     refuse_complex("hinge_embedding_loss", input, target)
     loss = HingeEmbedding.apply(input, target, reduction=reduction, margin=float(margin))
-    return loss if loss.dtype == input.dtype else loss.to(input.dtype)  # (target only compared: input's dtype)
+    return _in_dtype_of(input, loss, HingeEmbedding)  # (the target is only compared: the input's dtype)
 
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, reduce: bool | None = None,
