@@ -19,6 +19,7 @@ from ..autograd.tensor import Tensor
 from ..backend.typing import Namespace
 from .elementwise import as_floating
 from .formulas import normal_cdf as formulas
+from .special_values import refuse_half
 from .value_checks import refuse_complex
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -75,6 +76,7 @@ def erfcx(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The scaled complementary error function ``exp(x^2) erfc(x)`` of input (*) (``torch.special.erfcx``):
     finite and slowly decaying (``~1 / (x sqrt(pi))``) for large x, +inf below about -26.6."""
     refuse_complex("erfcx", input)
+    refuse_half("erfcx", input)
     return ErfcxFunction.apply(as_floating(input))
 
 
@@ -88,6 +90,7 @@ def log_ndtr(input: Any) -> Tensor:  # noqa: A002
     """``log P(Z <= x)`` of input (*) (``torch.special.log_ndtr``): accurate in both tails (``-x^2 / 2`` far left,
     ``-P(Z > x)`` far right)."""
     refuse_complex("log_ndtr", input)
+    refuse_half("log_ndtr", input)
     return LogNdtrFunction.apply(as_floating(input))
 
 
@@ -95,6 +98,7 @@ def ndtri(input: Any) -> Tensor:  # noqa: A002
     """The standard normal quantile, the inverse of ``ndtr``, of input (*) in [0, 1] (``torch.special.ndtri``):
     -inf at 0, +inf at 1, NaN outside."""
     refuse_complex("ndtri", input)
+    refuse_half("ndtri", input)
     return NdtriFunction.apply(as_floating(input))
 
 

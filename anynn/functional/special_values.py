@@ -29,7 +29,13 @@ from .formulas.airy import airy_ai as airy
 from .formulas.bessel_jy import bessel_j, bessel_y
 from .formulas.orthogonal_polynomials import polynomial, recurrence_top
 from .formulas.zeta import hurwitz_zeta
-from .value_checks import refuse_complex
+from .value_checks import refuse_complex, refuse_kernel
+
+
+def refuse_half(name: str, x: Any) -> None:
+    """PyTorch's CPU kernels of these special functions have no float16/bfloat16 version: its NotImplementedError
+    ('"bessel_j0_cpu" not implemented for 'Half''), where anynn would compute them."""
+    refuse_kernel(name, f"{name}_cpu", ("float16", "bfloat16"), x)
 
 
 class ZetaFunction(Function):
@@ -48,7 +54,9 @@ class ZetaFunction(Function):
 def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The Hurwitz zeta function ``sum_k (other + k)^-input`` broadcast (``torch.special.zeta``): +inf at
     input = 1, NaN below; either operand may be a number; differentiable in ``other`` only, as PyTorch's."""
-    return ZetaFunction.apply(*_floating_pair("zeta", input, other))
+    x, q = _floating_pair("zeta", input, other)
+    refuse_half("zeta", x)
+    return ZetaFunction.apply(x, q)
 
 
 def _values(like: Tensor, data: Any) -> Tensor:
@@ -58,6 +66,7 @@ def _values(like: Tensor, data: Any) -> Tensor:
 
 def _polynomial(name: str, kind: str, shifted: bool, input: Any, n: Any) -> Tensor:  # noqa: A002
     x, degree = _floating_pair(name, input, n)
+    refuse_half(name, x)
     be = x.backend
     xp = be.xp
     a = x.array
@@ -105,6 +114,7 @@ legendre_polynomial_p = _polynomial_function("p", "legendre_polynomial_p")
 
 def _unary(name: str, input: Any) -> tuple[Tensor, Namespace, Any]:  # noqa: A002
     refuse_complex(name, input)
+    refuse_half(name, input)
     x = as_floating(input)
     return x, x.backend.xp, x.array
 

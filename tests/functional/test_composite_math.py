@@ -423,7 +423,8 @@ def test_a_float_int_argument_is_refused_as_torch():
 def test_float16_where_pytorchs_kernels_lack_it_is_refused():
     """cdist / pdist / histogram / histogramdd of float16: PyTorch's NotImplementedError (anynn computed); numpy
     only (array-api-strict has no float16)."""
-    for call in (lambda m, x: m.cdist(x, x), lambda m, x: m.histogram(x, 3)):
+    for call in (lambda m, x: m.cdist(x, x), lambda m, x: m.histogram(x, 3), lambda m, x: m.special.bessel_j0(x),
+                 lambda m, x: m.special.erfcx(x), lambda m, x: m.special.chebyshev_polynomial_t(x, x)):
         for module in (torch, anynn):
             with pytest.raises(NotImplementedError, match="not implemented for 'Half'"):
                 call(module, module.ones(2, 3, dtype=module.float16))
