@@ -31,12 +31,13 @@ WORKLOADS = {
                                      "Adam step"),
     "gru": Workload("gru", 32, "GRU seq 16, batch 32, 64 hidden, linear head, Adam step"),
     "gru_infer": Workload("gru_infer", 32, "the gru workload's model, inference (no_grad, eval), batch 32"),
+    "convbn_infer": Workload("convbn_infer", 32, "the convbn workload's model, inference (no_grad, eval), batch 32"),
     "transformer": Workload("transformer", 32, "TransformerEncoderLayer(64, 4 heads, 128), seq 16, batch 32, "
                                                "mean-pooled linear head, Adam step"),
 }
 
 # workloads whose model is built the same way from anynn.nn and torch.nn (`_shared_model`)
-SHARED = ("convbn", "gru", "transformer", "gru_infer")
+SHARED = ("convbn", "gru", "transformer", "gru_infer", "convbn_infer")
 
 
 POOL = 16  # distinct batches cycled through
@@ -77,7 +78,7 @@ def _one_batch(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray
         return rng.standard_normal((b, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, b)
     if workload.name == "lstm":
         return rng.standard_normal((b, 32, 28)).astype(np.float32), rng.integers(0, 10, b)
-    if workload.name == "convbn":
+    if workload.name.startswith("convbn"):
         return rng.standard_normal((b, 3, 16, 16)).astype(np.float32), rng.integers(0, 10, b)
     if workload.name.startswith("gru"):
         return rng.standard_normal((b, 16, 28)).astype(np.float32), rng.integers(0, 10, b)

@@ -153,6 +153,12 @@ class BatchNorm(Function):
         else:
             mean = xp.reshape(upcast(xp, self.running_mean.array), shape)
             invstd = 1.0 / xp.sqrt(xp.reshape(upcast(xp, self.running_var.array), shape) + self.eps)
+            if not any(self.needs_input_grad):
+                # no backward (inference): PyTorch's CPU form, x * alpha + beta with per-channel alpha = invstd * weight
+                # and beta = bias - mean * alpha: two passes over x instead of four, and no xhat kept
+                alpha = invstd if weight is None else invstd * xp.reshape(weight, shape)
+                beta = -mean * alpha if bias is None else xp.reshape(bias, shape) - mean * alpha
+                return _cast_back(self, xp, x * alpha + beta)[0]
             xhat = (x - mean) * invstd
         self.xhat, self.invstd = xhat, invstd
         self.weight = weight

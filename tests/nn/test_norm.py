@@ -13,6 +13,7 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import anynn
 from anynn.functional.lp_normalize import normalize
 from anynn.functional.norm import batch_norm, group_norm, layer_norm, rms_norm
 from anynn.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
@@ -96,6 +97,10 @@ def test_batch_norm_matches_torch(backend, rng, case, train, dtype):
     compare_module_with_torch(backend, module, torch_module, x, **TOLERANCES[dtype])
     for name, buf in torch_module.named_buffers():
         np.testing.assert_allclose(getattr(module, name).numpy(), buf.numpy(), err_msg=name, **TOLERANCES[dtype])
+    if not train:  # inference, no backward: the form x * alpha + beta (norm.BatchNorm), as PyTorch's CPU kernel
+        with anynn.no_grad(), torch.no_grad():
+            np.testing.assert_allclose(module(make(backend, x)).numpy(), torch_module(torch.tensor(x)).numpy(),
+                                       **TOLERANCES[dtype])
 
 
 def _other_cases():
