@@ -132,8 +132,16 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002 - PyTorch's na
 
 def _row_norms(difference: Tensor, p: float) -> Tensor:
     """The p-norms of ``difference`` (..., M) along its last axis: (...). p = 0 counts the nonzero entries with a
-    zero gradient (recorded, as PyTorch's); rows of M = 0 are 0 for every p (inf's max has nothing to start from)."""
-    return reduce.norm(difference, 2.0 if difference.shape[-1] == 0 else p, dim=-1)
+    zero gradient (PyTorch's cdist/pdist backward gives zeros there, where its norm of order 0 gives none: the count
+    is tied to the differences by a ``where`` that never picks them); rows of M = 0 are 0 for every p (inf's max has
+    nothing to start from)."""
+    norms = reduce.norm(difference, 2.0 if difference.shape[-1] == 0 else p, dim=-1)
+    if p == 0 and difference.requires_grad:
+        from .elementwise import where
+
+        xp = difference.backend.xp
+        norms = where(xp.ones_like(norms.array, dtype=xp.bool), norms, difference.sum(-1))
+    return norms
 
 
 ger = outer
