@@ -932,13 +932,11 @@ def test_failures_name_the_layer_and_the_reason() -> None:
                                           r"ShapeMismatchError: .*size of tensor a \(2\) must match .* \(5\)"):
         export(fixed, _floats(2, 3), io.BytesIO(), dynamic_axes={"input": [0]})
 
-    def last_states(x: Any, lengths: Any, lstm: Any) -> Any:  # the layout is built from the lengths' values
-        return lstm(nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))[1]
+    def last_states(x: Any, lengths: Any, lstm: Any) -> Any:  # lengths as ints export (constants), as a tensor too
+        return lstm(nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))[1]  # (packed_lengths row)
 
-    packed = Calls(last_states, nn.LSTM(3, 2))  # lengths as ints export (constants), as a tensor cannot
-    export(Calls(lambda x, lstm: packed.function(x, [2, 4], lstm), packed.layers[0]), _floats(4, 2, 3), io.BytesIO())
-    with pytest.raises(ExportError, match=r"pack_padded_sequence: 'lengths' is a recorded .* list of ints"):
-        export(packed, (_floats(4, 2, 3), np.array([2, 4])), io.BytesIO())
+    lstm = nn.LSTM(3, 2)
+    export(Calls(lambda x, lstm: last_states(x, [2, 4], lstm), lstm), _floats(4, 2, 3), io.BytesIO())
     with pytest.raises(ExportError, match=r"nn.init.orthogonal_ in a recorded forward .* one draw as a constant"):
         export(Calls(lambda x: x @ nn.init.orthogonal_(anynn.empty(3, 3))), _floats(2, 3), io.BytesIO())
     with pytest.raises(ExportError, match=r"Poisson.sample\(\): an ONNX export has no such sampler .* one draw as a "
