@@ -43,6 +43,10 @@ def reshape(fn: Any, xp: Namespace, x: Any) -> Any:
             return xp.reshape(x, tuple(sizes[axes[i]] if i in axes else n for i, n in enumerate(target)))
     elif 0 in target:
         return NotImplemented  # a real empty axis: ONNX reads 0 as "copy"
+    elif target.count(-1) == 1 and None in x.shape:  # x.view(-1, C * H * W) of (N, C, H, W): the implied size is N,
+        implied = tuple(None if n == -1 else n for n in target)  # ONNX's 0 keeps its name (x.size(0) == N after)
+        if same_symbolic_axis(static_shape(x), implied):
+            target[target.index(-1)] = 0
     return wrap(ops().reshape(var(x), const(target, np.int64)))
 
 

@@ -210,6 +210,10 @@ def test_sizes_are_symbolic_ints_with_decided_comparisons() -> None:
     assert all(type(s).__name__ == "SymInt" for s in seen)
     export(Sizes(lambda b, t, c: seen.append((b, t))), np.ones((2, 5, 3), np.float32), io.BytesIO())
     assert seen[-1] == (2, 5) and all(type(n) is int for n in seen[-1])  # static shapes: plain ints
+    flat = Sizes(lambda b, t, c: None)
+    flat.forward = lambda x: seen.append(x.view(-1, 15).size(0) == x.size(0)) or x.view(-1, 15)
+    export(flat, np.ones((2, 5, 3), np.float32), io.BytesIO(), dynamic_axes={"input": {0: "b"}})
+    assert seen[-1] is True  # view(-1, C): the implied size is b (ONNX's 0 keeps the axis and its name)
 
 
 def test_python_numbers_and_branches_on_a_symbolic_size_are_refused_naming_the_line() -> None:
