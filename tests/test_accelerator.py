@@ -244,7 +244,8 @@ def test_cuda_names_answer_with_a_gpu(backend: str) -> None:
         anynn.cuda.set_per_process_memory_fraction(0.5)
         assert anynn.cuda.get_per_process_memory_fraction() == 0.5
         anynn.cuda.set_per_process_memory_fraction(1.0)
-        assert anynn.cuda.get_arch_list()[-1].startswith("sm_") and anynn.cuda.is_current_stream_capturing() is False
+        assert any(arch.startswith("sm_") for arch in anynn.cuda.get_arch_list())
+        assert anynn.cuda.is_current_stream_capturing() is False
         if "pynvml" in sys.modules or importlib.util.find_spec("pynvml") is not None:
             assert 0 <= anynn.cuda.utilization() <= 100 and anynn.cuda.temperature() > 0
     finally:
