@@ -263,7 +263,7 @@ def _padded(sequence: RecordedLengthsPack, batch_first: bool, padding_value: flo
             total_length: Any) -> tuple[Tensor, Tensor]:
     """`pad_packed_sequence` of a `RecordedLengthsPack`: its steps past each sequence's end as ``padding_value``,
     ``total_length`` steps where given (a size the graph reads as it runs where it is a symbolic one), else the
-    longest length's in a recording (ONNX export), the input's own in a compiled step (whose shapes are static)."""
+    longest length's in a recording (ONNX export; a compiled step's static shapes cannot hold it: refused)."""
     data, lengths = sequence.data, sequence.lengths
     xp = data.backend.xp
     active = active_steps(xp, data.array, lengths.array)
@@ -271,7 +271,11 @@ def _padded(sequence: RecordedLengthsPack, batch_first: bool, padding_value: flo
     padded = where(Tensor._make(active, data.backend, None, 0), data, padding_value)
     if total_length is None and hasattr(data.backend, "symbolic_shape"):  # (a recording: sizes read as it runs)
         padded = padded[:SymInt(xp.max(lengths.array), "max(lengths)")]  # the longest sequence's steps, as eager
-    elif total_length is not None:
+    elif total_length is None:  # a traced step's shapes are static, and the longest length is a value
+        raise NotImplementedError("pad_packed_sequence: the lengths are traced (a compiled step's tensor), so the "
+                                  "longest of them, the padded result's length, has no value until the step runs; "
+                                  "pass total_length (the padded input's x.size(0), or x.size(1) batch first)")
+    else:
         missing = total_length - steps_of(data)
         if not isinstance(missing, int) or missing:
             if isinstance(missing, int) and missing < 0:
