@@ -21,6 +21,12 @@ Pair = tuple[int, int]
 IntOrTuple = int | Sequence[int]
 
 
+class WindowArgumentTypeError(ValueError, TypeError):
+    """A window argument (kernel_size, stride, padding...) that is no int nor a sequence of ints (``stride=2.5``,
+    ``kernel_size="a"``): PyTorch's parser raises TypeError ('must be tuple of ints, not str'); a ValueError as
+    the other refusals of `ntuple`."""
+
+
 def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = True, kind: str = "",
            one: bool = False) -> tuple[int, ...]:
     """``3`` → ``(3,) * n``; an n-sequence of ints stays (as a tuple); with ``one``, a 1-sequence ``[3]`` is
@@ -33,16 +39,23 @@ def ntuple(value: IntOrTuple, n: int, name: str, where: str, *, bools: bool = Tr
             return (value,) * n
         values: tuple[Any, ...] = (value,) * n
     else:
-        values = tuple(value)
+        try:
+            values = tuple(value)
+        except TypeError:  # (a float or None: "'float' object is not iterable" before)
+            kind = kind or ("a pair" if n == 2 else f"a {n}-tuple")
+            raise WindowArgumentTypeError(f"{where}: {name} must be an int or {kind} of ints, got "
+                                          f"{type(value).__name__} {value!r}") from None
         if one and len(values) == 1:
             values = values * n
     ok = len(values) == n
+    typed = not isinstance(value, (str, bytes))
     for v in values:  # (a loop, not all() over a generator: the windowed ops parse their arguments every call)
         if not isinstance(v, int) or (not bools and isinstance(v, bool)):
-            ok = False
+            ok = typed = False
     if not ok:
         kind = kind or ("a pair" if n == 2 else f"a {n}-tuple")
-        raise ValueError(f"{where}: {name} must be an int or {kind} of ints, got {value!r}")
+        error = ValueError if typed else WindowArgumentTypeError  # (PyTorch: a length is checked, a type parsed)
+        raise error(f"{where}: {name} must be an int or {kind} of ints, got {value!r}")
     return values
 
 

@@ -22,16 +22,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.primitive import BroadcastError
 from ..autograd.tensor import Tensor
 from ..backend import BackendMismatch
 from ..functional.scatter_reduce import IndexingError
 from ..functional.value_checks import (DTypeMismatchError, InvalidValueError, KernelNotImplementedError,
                                        NotATensorError, ShapeMismatchError, UnsupportedDTypeError)
+from ..functional.windows import WindowArgumentTypeError
 from .validate import ShapeMismatch
 
 # anynn's own error classes: renamed with their subclasses (a function's refinement, pad's UnsupportedPadError)
 _OWN = (BackendMismatch, InvalidValueError, UnsupportedDTypeError, KernelNotImplementedError, DTypeMismatchError,
-        ShapeMismatch, ShapeMismatchError, IndexingError, NotATensorError)
+        ShapeMismatch, ShapeMismatchError, IndexingError, NotATensorError, BroadcastError, WindowArgumentTypeError)
 # Python's: renamed only as themselves (a library's subclass may hold other arguments than one message)
 _TYPES = frozenset((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, ZeroDivisionError) + _OWN)
 RENAMED = tuple(_TYPES) + (AttributeError,)  # caught by Module.__call__; AttributeError only for a foreign array

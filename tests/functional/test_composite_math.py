@@ -356,6 +356,10 @@ REFUSALS = [
     lambda m, t: m.nn.functional.scaled_dot_product_attention(t(X), t(X), t(X), dropout_p=1.5),
     lambda m, t: m.nn.functional.scaled_dot_product_attention(t(X), t(X), t(X), attn_mask=t(X[:, :3] > 0),
                                                               is_causal=True),
+    # a window argument of another type: PyTorch's TypeError (anynn: ValueError, or "'float' object is not iterable")
+    lambda m, t: m.nn.functional.max_pool2d(t(X[None, None]), 2.5),
+    lambda m, t: m.nn.functional.avg_pool2d(t(X[None, None]), (2.0, 2)),
+    lambda m, t: m.nn.functional.conv2d(t(X[None, None]), t(X[None, None, :2, :2]), stride=None),
     lambda m, t: t(X).sum(True),  # a bool in dim's place (anynn took it as dim 1)
     lambda m, t: m.cumsum(t(X), True),
     lambda m, t: m.lerp(t(X), 2.0, 0.5),
