@@ -111,7 +111,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike[str] | BinaryIO | No
         converter can (`anynn.onnx.downgrade` rewrites around it), and written in opset 17 with a UserWarning where
         it cannot (an operator that opset has not got: Mish before 18).
     export_params, keep_initializers_as_inputs : as PyTorch's: ``export_params=False`` makes the weights
-        (the floating-point initializers, after folding) graph inputs a caller feeds, not stored in the file;
+        (the floating-point initializers, after folding) graph inputs a caller feeds, not stored in the file, named
+        as in the model's ``state_dict`` (``fc.weight``) where the graph holds a weight as it is;
         ``keep_initializers_as_inputs=True`` lists every initializer as a graph input too (its value the default).
     kwargs, do_constant_folding, verbose, dynamo : PyTorch's keywords, taken where they ask what anynn does:
         constants folded (``do_constant_folding=False`` folds too: the graph computes the same), one exporter
@@ -213,7 +214,8 @@ def _export(model: Any, args: Any, f: str | os.PathLike[str] | BinaryIO | None, 
         proto = _converted(proto, opset)
     proto.producer_name = "anynn"
     if keep_initializers_as_inputs or not export_params:
-        weights_as_inputs(proto, keep=export_params)
+        weights_as_inputs(proto, keep=export_params, state={name: t.backend.to_host(t.array) for name, t in
+                                                            model.state_dict().items() if isinstance(t, Tensor)})
     onnx.checker.check_model(proto, full_check=True)
     if f is None:
         from .program import ONNXProgram

@@ -53,14 +53,18 @@ def refuse_custom_operators(custom_opsets: Any, translations: Any, operator_expo
 _WEIGHT_TYPES = (1, 10, 11, 16)  # (onnx.TensorProto's FLOAT, FLOAT16, DOUBLE, BFLOAT16)
 
 
-def weights_as_inputs(proto: Any, keep: bool) -> None:
+def weights_as_inputs(proto: Any, keep: bool, state: dict[str, Any] | None = None) -> None:
     """List the graph's initializers as graph inputs too, after the model's own, as PyTorch's exporter does:
     ``keep`` (``keep_initializers_as_inputs=True``) every initializer, its value kept (a default a feed may
     override); else (``export_params=False``) the floating-point ones (the weights; integer constants are the
-    shapes and indices the graph computes with), their values left out of the file: a caller feeds them."""
+    shapes and indices the graph computes with), their values left out of the file: a caller feeds them.
+    ``state`` (the model's state_dict as host arrays): an initializer holding one of them as it is takes its name
+    (``fc.weight``), as PyTorch's exporter names these inputs, so a caller feeds them by the model's names."""
     import onnx
 
     graph = proto.graph
+    if state:
+        _named_after_state(graph, state)
     listed = {i.name for i in graph.input}
     moved = [t for t in graph.initializer if t.name not in listed and (keep or t.data_type in _WEIGHT_TYPES)]
     graph.input.extend(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in moved)
@@ -68,3 +72,27 @@ def weights_as_inputs(proto: Any, keep: bool) -> None:
         kept = [t for t in graph.initializer if t.data_type not in _WEIGHT_TYPES]
         del graph.initializer[:]
         graph.initializer.extend(kept)
+
+
+def _named_after_state(graph: Any, state: dict[str, Any]) -> None:
+    """Rename each initializer whose value is that of a state entry (dtype, shape and bytes; the first name of
+    equal ones) to that entry's name, where no other value of the graph has it."""
+    from onnx import numpy_helper
+
+    from .optimize import _rename_inputs
+
+    names: dict[tuple[Any, ...], str] = {}
+    for name, value in state.items():
+        names.setdefault((value.dtype.str, value.shape, value.tobytes()), name)
+    taken = {i.name for i in graph.input} | {o.name for o in graph.output} | {
+        o for node in graph.node for o in node.output} | {t.name for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    renames = {}
+    for t in graph.initializer:
+        value = numpy_helper.to_array(t)
+        name = names.get((value.dtype.str, value.shape, value.tobytes()))
+        if name is not None and name not in taken and t.name not in outputs:
+            renames[t.name] = name
+            t.name = name
+            taken.add(name)
+    _rename_inputs(graph, renames)

@@ -1185,6 +1185,7 @@ def test_arguments_are_checked() -> None:
     bare = export(model, _floats(2, 3), io.BytesIO(), export_params=False)
     kept = export(model, _floats(2, 3), io.BytesIO(), keep_initializers_as_inputs=True)
     assert len(bare.graph.input) == len(kept.graph.input) == 3 and not bare.graph.initializer
+    assert [i.name for i in bare.graph.input] == ["input", "weight", "bias"]  # the model's names, as PyTorch's
     expected = model(anynn.tensor(_floats(2, 3))).detach().numpy()
     weights = {t.name: onnx.numpy_helper.to_array(t) for t in kept.graph.initializer}
     for proto, feed in ((bare, weights), (kept, {})):
