@@ -6,12 +6,15 @@ from typing import Sequence
 
 from ..autograd.tensor import Tensor
 from ..functional.shape import flatten, reshape
+from ..functional.value_checks import one_dim
 from .module import Module
 from .validate import ShapeMismatch
 
 
 def _axis(layer: str, name: str, dim: int, ndim: int) -> int:
-    """``dim`` as a non-negative axis of an ``ndim``-D input (a 0-D input has the one axis 0, as in PyTorch)."""
+    """``dim`` as a non-negative axis of an ``ndim``-D input (a 0-D input has the one axis 0, as in PyTorch); one
+    that is no int (a float, a bool) is PyTorch's TypeError (a float fell into the range check before)."""
+    dim = one_dim(layer, dim, name)
     rank = max(ndim, 1)
     if not -rank <= dim < rank:
         raise IndexError(f"{layer}: {name}={dim} is out of range for a {ndim}-D input "

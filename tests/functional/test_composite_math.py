@@ -405,6 +405,7 @@ FLOAT_INTS = [  # a float where an int argument goes: PyTorch's TypeError (anynn
     lambda m, x: x.movedim((1,), 0), lambda m, x: x.movedim(1, [0]), lambda m, x: x.unflatten((1,), (3, 1)),
     lambda m, x: x.repeat_interleave(2, dim=[1]), lambda m, x: x.renorm(2, 1.0, 1.0),
     lambda m, x: m.nn.functional.cosine_similarity(x, x, 1.0), lambda m, x: m.linalg.cross(x, x, dim=None),
+    lambda m, x: m.nn.Flatten(2.5)(x), lambda m, x: m.nn.Unflatten(True, (3, 1))(x),  # (IndexError; dim 1)
 ]
 
 
