@@ -32,7 +32,7 @@ from .backend.symbolic import is_symbolic
 from .memory_format import check_memory_format
 from .device import resolve as resolve_device
 from .dtypes import dtype as _dtype
-from .functional.value_checks import require_tensor
+from .autograd.primitive import require_tensor
 
 
 _NO_SIZE: Any = object()

@@ -31,6 +31,16 @@ class NotATensorError(TypeError, AttributeError):
     'NoneType' object has no attribute 'tanh')."""
 
 
+def require_tensor(name: str, value: Any, what: str = "input", position: int = 1) -> None:
+    """``value`` (the argument ``what``) must be a Tensor or a native array: anything else (None, a number, a list)
+    is PyTorch's TypeError "{name}(): argument 'input' (position 1) must be Tensor, not NoneType" (a
+    `NotATensorError`, so also the AttributeError of PyTorch's Python-written functions), not the AttributeError of
+    the first ``.ndim`` read."""
+    if not isinstance(value, Tensor) and not hasattr(value, "ndim"):
+        raise NotATensorError(f"{name}(): argument '{what}' (position {position}) must be Tensor, not "
+                              f"{type(value).__name__}")
+
+
 class BroadcastError(ValueError, RuntimeError):
     """Operands of a Function whose shapes do not broadcast, where the array library said so in its own words and
     class (NumPy's and JAX's ValueError): PyTorch's RuntimeError ("The size of tensor a (3) must match the size of

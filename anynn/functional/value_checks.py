@@ -14,7 +14,7 @@ import numbers
 import operator
 from typing import Any
 
-from ..autograd.primitive import NotATensorError
+from ..autograd.primitive import NotATensorError, require_tensor  # noqa: F401  (Functions import it from here)
 from ..autograd.tensor import Tensor
 from ..backend import Backend, BackendMismatch, dtype_name
 from ..backend.arrays import check, check_range
@@ -186,16 +186,6 @@ def check_one_backend(name: str, *operands: Any) -> None:
                 raise BackendMismatch(f"{name}: an operand is a {type(x).__module__}.{type(x).__name__}, not an "
                                       f"array of the other operands' backend {backend.key!r}; wrap it with "
                                       f"anynn.tensor(..., backend={backend.key!r})")
-
-
-def require_tensor(name: str, value: Any, what: str = "input", position: int = 1) -> None:
-    """``value`` (the argument ``what``) must be a Tensor or a native array: anything else (None, a number, a list)
-    is PyTorch's TypeError "{name}(): argument 'input' (position 1) must be Tensor, not NoneType" (a
-    `NotATensorError`, so also the AttributeError of PyTorch's Python-written functions), not the AttributeError of
-    the first ``.ndim`` read."""
-    if not isinstance(value, Tensor) and not hasattr(value, "ndim"):
-        raise NotATensorError(f"{name}(): argument '{what}' (position {position}) must be Tensor, not "
-                              f"{type(value).__name__}")
 
 
 def check_tensor_arguments(name: str, **arguments: Any) -> None:
