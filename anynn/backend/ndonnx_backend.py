@@ -197,6 +197,18 @@ class _Namespace(types.ModuleType):
             "too). Compute the transform outside the exported model, or export with a real formulation "
             "(a matmul with cos/sin tables)")
 
+    def floor_divide(self, x1: Any, x2: Any) -> Any:
+        """Python's (NumPy's, PyTorch's) ``x1 // x2``: for floats ndonnx writes Floor(Div), which gives 10 for
+        3.0 // 0.3 (whose float quotient rounds up to 10.000001) where they give 9, the quotient of
+        ``x1 - remainder(x1, x2)``, an integer up to rounding; by zero ``x1 / x2`` (inf, NaN) as theirs."""
+        lib = self._library
+        if not any(isinstance(a, float) or (hasattr(a, "dtype") and lib.isdtype(a.dtype, "real floating"))
+                   for a in (x1, x2)):
+            return lib.floor_divide(x1, x2)
+        if not hasattr(x2, "dtype"):  # (a Python number)
+            return x1 / x2 if x2 == 0 else lib.round((x1 - lib.remainder(x1, x2)) / x2)
+        return lib.where(x2 == 0, x1 / x2, lib.round((x1 - lib.remainder(x1, x2)) / x2))
+
     def with_sizes(self, x: Any, shape: tuple[Any, ...]) -> Any:
         """``x`` (sliced by a `SymInt`: ndonnx forgets its static sizes) with the ints of ``shape`` known again."""
         return ndonnx_sizes.with_sizes(x, shape)

@@ -65,7 +65,8 @@ class Elementwise(nn.Module):
     def forward(self, y: Any, x: Any) -> Any:
         y, x = y * (y.abs() > 0.3), x * (x.abs() > 0.3)  # exact zeros: atan2's axes and origin
         return (anynn.atan2(y, x), anynn.erf(y), anynn.erfc(x), y.sign(), anynn.fmod(y, 0.7), y.frac(),
-                anynn.expm1(x), anynn.log1p(x.abs()), 2 ** y, y.floor(), (x // 0.5), anynn.lerp(x, y, 0.3),
+                anynn.expm1(x), anynn.log1p(x.abs()), 2 ** y, y.floor(), x // 0.5, anynn.lerp(x, y, 0.3),
+                anynn.floor_divide(anynn.arange(10.0) * 0.3, 0.3), -x // 0.0,  # (3.0 // 0.3 is 9: Floor(Div) 10)
                 anynn.digamma(x.abs() + 0.5), y.signbit())  # (ndonnx has no signbit, which digamma reads)
 
 
