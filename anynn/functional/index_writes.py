@@ -41,7 +41,9 @@ def _source(name: str, input: Tensor, dim: int, idx: Any, source: Any, scalar: b
     if input.ndim == 0 and count != 1:
         raise RuntimeError(f"{name}: a 0-d input takes one index, got {count}")
     expected = tuple(count if d == dim else n for d, n in enumerate(input.shape))
-    if tuple(source.shape) != expected and not (source.ndim == 0 and expected == (1,) and scalar):
+    given = tuple(source.shape)  # (a None, a symbolic axis of an ONNX export: the graph checks it as it runs)
+    if (len(given) != len(expected) or any(a != b and None not in (a, b) for a, b in zip(given, expected))) and \
+            not (source.ndim == 0 and expected == (1,) and scalar):
         raise IndexingError(f"{name}: expected a source of shape {expected} (the input's {input.shape} with the "
                             f"{count} indices at dim {dim}), got {source.shape}")
     return source

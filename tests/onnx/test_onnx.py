@@ -517,6 +517,10 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
                                                             batch_first=True)),
                                   lambda n, t: (_floats(n, t, 6), _floats(4, n, 8), _floats(4, n, 8) + 1),
                                   ({0: "batch", 1: "length"}, {1: "batch"}, {1: "batch"}), (5, 1, 11)),
+    # an index_add into a zeros_like of two symbolic axes (which forgets the static one): the source's check
+    "index_add_into_like": (lambda: Calls(lambda x: anynn.zeros_like(x).index_add(2, anynn.tensor([0, 2, 0]),
+                                                                                  x[:, :, :3])),
+                            lambda n, t: (_floats(n, 4, t),), ({0: "batch", 2: "length"},), (5, 3, 7)),
     # packed sequences whose lengths are a graph input (refused before: their values build the packed layout)
     "packed_lengths": (PackedLengths, lambda n, t: (_floats(n, t, 6), np.random.default_rng(n + t).integers(
         1, t + 1, n)), ({0: "batch", 1: "length"}, {0: "batch"}), (5, 1, 9)),
