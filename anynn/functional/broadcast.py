@@ -32,8 +32,10 @@ class Repeat(Function):
 
     def forward(self, xp: Namespace, a: Any) -> Any:
         self.source = tuple(a.shape)
-        self.padded = (1,) * (len(self.repeats) - a.ndim) + self.source
-        return xp.tile(xp.reshape(a, self.padded), self.repeats)
+        lead = len(self.repeats) - a.ndim
+        self.padded = (1,) * lead + self.source
+        # the new leading axes by indexing: no reshape, which a recorded symbolic axis (None) has no size for
+        return xp.tile(a[(None,) * lead + (...,)] if lead else a, self.repeats)
 
     def backward(self, xp: Namespace, g: Any) -> Any:
         # output index along an axis is copy * size + position: split each axis into (copy, position)

@@ -521,6 +521,9 @@ SEQUENCES: dict[str, tuple[Callable[[], Any], Callable[[int, int], tuple[np.ndar
     "index_add_into_like": (lambda: Calls(lambda x: anynn.zeros_like(x).index_add(2, anynn.tensor([0, 2, 0]),
                                                                                   x[:, :, :3])),
                             lambda n, t: (_floats(n, 4, t),), ({0: "batch", 2: "length"},), (5, 3, 7)),
+    # repeat over two symbolic axes (its reshape to the same shape had no size for them) and with new leading axes
+    "repeat_lengths": (lambda: Calls(lambda x: (x.repeat(1, 1, 2), x.repeat(2, 1, 1, 3))),
+                       lambda n, t: (_floats(n, 2, t),), ({0: "batch", 2: "length"},), (5, 1, 8)),
     # packed sequences whose lengths are a graph input (refused before: their values build the packed layout)
     "packed_lengths": (PackedLengths, lambda n, t: (_floats(n, t, 6), np.random.default_rng(n + t).integers(
         1, t + 1, n)), ({0: "batch", 1: "length"}, {0: "batch"}), (5, 1, 9)),
