@@ -77,6 +77,8 @@ class PairwiseDistanceFunction(Function):
         return cast_to(xp, _squeeze(xp, self.norm, -1, self.keepdim), self.dtype)
 
     def backward(self, xp: Namespace, g: Any) -> tuple[Any, Any]:
+        if self.p == 0.0:  # a count of nonzeros: PyTorch's backward gives no gradient (x.grad stays None)
+            return None, None
         g = upcast(xp, g)
         if not self.keepdim:
             g = xp.expand_dims(g, axis=-1)
