@@ -280,8 +280,7 @@ class AdaptiveAvgPool(Function):
     def forward(self, xp: Namespace, x: Any) -> Any:
         dev = device(x)
         sizes = [x.shape[x.ndim - len(self.output_size) + i] for i in range(len(self.output_size))]
-        self.mats = [xp.reshape(xp.asarray(_averaging_matrix(size, n), dtype=x.dtype, device=dev), (n, size))
-                     for size, n in zip(sizes, self.output_size)]  # (reshaped: a size of 0 makes no rows)
+        self.sizes = sizes  # (the backward's averaging matrices are built there: inference needs none)
         lead = tuple(x.shape[:x.ndim - len(sizes)])
         if all(n > 0 and size % n == 0 for size, n in zip(sizes, self.output_size)) and None not in lead:
             # equal windows, as a global pool's (output 1) or 8 -> 4: split each axis into (bins, window) and take
@@ -300,9 +299,11 @@ class AdaptiveAvgPool(Function):
         return x
 
     def backward(self, xp: Namespace, grad: Any) -> Any:
-        if len(self.mats) == 2:
-            grad = self.mats[0].mT @ grad
-        return grad @ self.mats[-1]
+        mats = [xp.reshape(xp.asarray(_averaging_matrix(size, n), dtype=grad.dtype, device=device(grad)), (n, size))
+                for size, n in zip(self.sizes, self.output_size)]  # (reshaped: a size of 0 makes no rows)
+        if len(mats) == 2:
+            grad = mats[0].mT @ grad
+        return grad @ mats[-1]
 
 
 # -- functional wrappers ------------------------------------------------------------------------
