@@ -10,6 +10,7 @@ as in PyTorch; they are not for traced code.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ..autograd.primitive import Function
@@ -243,7 +244,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
     """The bucket of each value among the 1-D sorted ``boundaries``: ``i`` with ``boundaries[i-1] < x <=
     boundaries[i]`` (``right=True``: ``boundaries[i-1] <= x < boundaries[i]``), as ``torch.bucketize``."""
-    require_tensor("bucketize", input, "input", 1)
+    if not isinstance(input, numbers.Real):  # (PyTorch's overload bucketize(Number self, Tensor boundaries))
+        require_tensor("bucketize", input, "input", 1)
     require_tensor("bucketize", boundaries, "boundaries", 2)
     if boundaries.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
