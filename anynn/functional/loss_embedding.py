@@ -78,6 +78,8 @@ class TripletMargin(_Reduced):
         return xp.where(z < 0, xp.zeros_like(z), z)  # NaN stays NaN, its gradient 0 (PyTorch's clamp_min)
 
     def grad(self, xp: Namespace, g: Any) -> tuple[Any, Any, Any]:
+        if self.p == 0:  # distances that count nonzeros: no gradient (None), as PyTorch's norm of order 0
+            return None, None, None
         g = xp.where(self.active, g, xp.zeros_like(g))[..., None]
         u_ap = g * p_norm_grad(xp, self.d_ap, self.n_ap, self.p)
         u_an = g * p_norm_grad(xp, self.d_an, self.n_an, self.p)

@@ -61,6 +61,9 @@ def test_pairwise_p0_counts_differences(backend):
     x = make(backend, a, requires_grad=True)
     F.pairwise_distance(x, make(backend, b), 0.0).sum().backward()  # a count: no gradient, x.grad None as PyTorch's
     assert x.grad is None
+    for swap in (False, True):  # the triplet loss over such counts: none either (zeros before)
+        F.triplet_margin_loss(x, make(backend, b), make(backend, b + 1.0), p=0, swap=swap).backward()
+        assert x.grad is None
 
 
 def test_cosine_similarity_of_zero_vectors_is_zero_with_finite_gradients(backend):
